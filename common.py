@@ -86,9 +86,9 @@ def prepare(parser: argparse.ArgumentParser, argv=None):
     args = check_args(parser.parse_args(argv))
     device = pick_device(args.device)
     check_out_dir(args.out_dir)
-    data = MNIST(args.data_dir, device, normalize=args.normalize, loader=args.loader,
+    data = MNIST(args.data_dir, device, loader=args.loader,
                  train_size=args.train_size, test_size=args.test_size)
-    return args, device, data
+    return args, device, data.normalized() if args.normalize else data
 
 
 def run_main(main) -> None:
@@ -229,17 +229,15 @@ def _mnist_raw_dir(data_dir: str) -> Path:
 class MNIST:
     """Both splits loaded once as whole tensors on the training device.
 
-    Scaling is ToTensor's (x / 255) and, when asked, Normalize's ((x - mean) / std), applied to the
-    whole tensor at once, so every epoch reuses the same device-resident floats. `batches()` hands
-    out shuffled index batches (or, with loader="dataloader", the course code's DataLoader pipeline).
+    Scaling is ToTensor's (x / 255) and, through `normalized()`, Normalize's ((x - mean) / std),
+    applied to the whole tensor at once, so every epoch reuses the same device-resident floats.
+    `batches()` hands out shuffled index batches (or, with loader="dataloader", the course code's
+    DataLoader pipeline, for comparison).
     """
 
-    def __init__(self, data_dir, device, normalize=False, mean=MNIST_MEAN, std=MNIST_STD,
-                 loader="tensor", train_size=None, test_size=None):
-        if normalize and not (math.isfinite(mean) and math.isfinite(std) and std != 0):
-            raise SuiteError(f"normalization needs a finite mean and a non-zero std, got {mean}, {std}")
+    def __init__(self, data_dir, device, loader="tensor", train_size=None, test_size=None):
         self.root, self.device, self.loader = Path(data_dir), device, loader
-        self.normalize, self.mean, self.std = normalize, mean, std
+        self.normalize, self.mean, self.std = False, None, None
         raw = _mnist_raw_dir(data_dir)
         self.x, self.y = {}, {}
         for split, prefix, size in (("train", "train", train_size), ("test", "t10k", test_size)):
@@ -251,14 +249,28 @@ class MNIST:
                 raise SuiteError(f"{raw}: {split} labels must be digits 0-9, found {int(labels.max())}")
             if size is not None:
                 images, labels = images[:size], labels[:size]
-            self.x[split] = self._scale(images.to(device).unsqueeze(1).float())
+            self.x[split] = images.to(device).unsqueeze(1).float().div_(255.0)  # as ToTensor
             self.y[split] = labels.to(device=device, dtype=torch.long)
         if len(self.y["train"]) == 0 or len(self.y["test"]) == 0:
             raise SuiteError(f"{raw}: a split holds no images")
 
-    def _scale(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.div_(255.0)
-        return x.sub_(self.mean).div_(self.std) if self.normalize else x
+    def with_loader(self, loader: str) -> "MNIST":
+        """The same device tensors, batched through the other pipeline (no reload)."""
+        other = copy.copy(self)
+        other.loader = loader
+        return other
+
+    def normalized(self, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> "MNIST":
+        """A normalized copy made on the device from this unnormalized one (no reload, no transfer)."""
+        if self.normalize:
+            raise ValueError("data is already normalized")
+        if not (math.isfinite(mean) and math.isfinite(std) and std != 0):
+            raise SuiteError(f"normalization needs a finite mean and a non-zero std, got {mean}, {std}")
+        other = copy.copy(self)
+        other.normalize, other.mean, other.std = True, mean, std
+        other.x = {k: (v - mean) / std for k, v in self.x.items()}
+        other.__dict__.pop("_datasets", None)
+        return other
 
     def size(self, split: str) -> int:
         return len(self.y[split])
@@ -354,6 +366,9 @@ class SimpleCNN(nn.Module):
         if self.dropout is not None:
             x = self.dropout(x)
         return self.fc(x.flatten(1))
+
+
+MODELS = {"LogisticRegression": LogisticRegression, "SimpleFC": SimpleFC, "SimpleCNN": SimpleCNN}
 
 
 def make_model(cls, seed: int, device: torch.device, **kwargs) -> nn.Module:

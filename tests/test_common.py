@@ -73,7 +73,7 @@ def test_tensor_batches_cover_the_split_once_per_epoch(tmp_path):
 def test_normalized_data_matches_torchvision_transforms(tmp_path):
     from torchvision import datasets, transforms
     mnist_root.build(tmp_path, train=50, test=20)
-    data = common.MNIST(tmp_path, torch.device("cpu"), normalize=True)
+    data = common.MNIST(tmp_path, torch.device("cpu")).normalized()
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((common.MNIST_MEAN,), (common.MNIST_STD,))])
     ds = datasets.MNIST(tmp_path, train=True, download=False, transform=tf)
     for i in (0, 17, 49):
