@@ -50,6 +50,8 @@ def make_parser(doc: str, **defaults) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=defaults.get("batch_size"))
     p.add_argument("--lr", type=float, default=defaults.get("lr"))
     p.add_argument("--seed", type=int, default=defaults.get("seed", 1))
+    p.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
+                   help="run every configuration once per seed; tables show mean and std")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--data-dir", default="data", help="MNIST root (holds MNIST/raw/<IDX files>)")
     p.add_argument("--out-dir", default="results", help="where JSON, plots and checkpoints go")
@@ -80,10 +82,13 @@ def check_args(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
-def prepare(parser: argparse.ArgumentParser, argv=None):
-    """Parse and check the flags, choose the device, prove the output folder writable and load
-    MNIST onto the device: everything that can fail fails here, before any training."""
+def prepare(parser: argparse.ArgumentParser, argv=None, check=None):
+    """Parse and check the flags (`check(args)` adds a script's own checks), choose the device,
+    prove the output folder writable and load MNIST onto the device: everything that can fail
+    fails here, before any training."""
     args = check_args(parser.parse_args(argv))
+    if check:
+        check(args)
     device = pick_device(args.device)
     check_out_dir(args.out_dir)
     data = MNIST(args.data_dir, device, loader=args.loader,
@@ -569,13 +574,47 @@ EPOCH_COLUMNS = [("epoch", "Epoch", "d"), ("train_loss", "Training loss", ".4f")
                  ("test_acc", "Test accuracy [%]", ".2f"), ("time_s", "Time [s]", ".2f")]
 
 
+def seeds_of(args) -> list[int]:
+    """The seeds to run: --seeds when given, else the single --seed."""
+    return list(dict.fromkeys(args.seeds)) if args.seeds else [args.seed]
+
+
+def mean_rows(rows_per_seed: list[list[dict]], seeds: list[int]) -> list[dict]:
+    """Merge the same table from several seeds into one: each number that varies becomes its mean
+    with `<key>_std` (sample standard deviation) beside it; differing texts are joined with " / ".
+    With one seed the rows come back unchanged, so single-seed output stays as it is."""
+    if len(rows_per_seed) == 1:
+        return rows_per_seed[0]
+    merged = []
+    for same in zip(*rows_per_seed):
+        row = {"seeds": seeds}
+        for key in same[0]:
+            vals = [r.get(key) for r in same]
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
+            if numeric and len(set(vals)) > 1:
+                row[key], row[f"{key}_std"] = statistics.mean(vals), statistics.stdev(vals)
+            elif numeric or all(v == vals[0] for v in vals):
+                row[key] = vals[0]
+            else:
+                row[key] = " / ".join(dict.fromkeys(str(v) for v in vals))
+        merged.append(row)
+    return merged
+
+
 def print_table(rows: list[dict], columns: list[tuple[str, str, str]], title: str = "") -> None:
-    """Print rows under the report's headers; columns are (key, header, format spec)."""
-    def cell(v, fmt):
+    """Print rows under the report's headers; columns are (key, header, format spec).
+    A value with a `<key>_std` beside it (several seeds) prints as "mean ± std"."""
+    def cell(r, k, fmt):
+        v = r.get(k)
         if v is None:
             return "n/a"
-        return format(v, fmt) if fmt and not isinstance(v, str) else str(v)
-    body = [[cell(r.get(k), fmt) for k, _, fmt in columns] for r in rows]
+        if not fmt or isinstance(v, str):
+            return str(v)
+        if isinstance(v, float) and fmt.endswith("d"):  # a mean of whole numbers
+            fmt = ".1f"
+        std = r.get(f"{k}_std")
+        return format(v, fmt) + (f" ± {format(std, fmt)}" if std is not None else "")
+    body = [[cell(r, k, fmt) for k, _, fmt in columns] for r in rows]
     heads = [h for _, h, _ in columns]
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(heads)]
     if title:
