@@ -123,6 +123,10 @@ def pick_device(name: str = "auto") -> torch.device:
     if not has[name]:
         raise SuiteError(f"--device {name} was asked for but this machine has no {name.upper()} "
                          "device PyTorch can use; try --device cpu")
+    if name == "cuda":
+        torch.backends.cudnn.benchmark = True     # pick the fastest convolution kernels once
+        torch.backends.cudnn.allow_tf32 = False   # but keep full fp32 arithmetic, as on the CPU
+        torch.backends.cuda.matmul.allow_tf32 = False
     return torch.device(name)
 
 
@@ -377,9 +381,81 @@ MODELS = {"LogisticRegression": LogisticRegression, "SimpleFC": SimpleFC, "Simpl
 
 
 def make_model(cls, seed: int, device: torch.device, **kwargs) -> nn.Module:
-    """Seed, then build: the initial weights depend only on the seed."""
+    """Seed, then build: the initial weights depend only on the seed.
+
+    Convolutional models get channels_last weights: the same fp32 arithmetic, measured faster
+    (SimpleCNN 1.89 -> 1.58 s, CNN_2_8_16 0.46 -> 0.30 s per 8,000-image epoch on 2 CPU cores).
+    """
     seed_everything(seed)
-    return cls(**kwargs).to(device)
+    model = cls(**kwargs).to(device)
+    if any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+# ----------------------------------------------------------------------------- profiling
+
+def layer_breakdown(model: nn.Module, input_size=(1, 28, 28)) -> list[dict]:
+    """Per leaf layer: output shape, parameters, multiply-accumulates and bias additions, counted
+    by hand from the shapes so they can be checked on paper. A convolution costs
+    out_elements * (in_channels / groups * kh * kw) MACs plus one bias addition per output
+    element; a linear layer out * in MACs (its bias additions are not counted, as thop never did);
+    pooling and dropout cost no MACs."""
+    rows, hooks = [], []
+
+    def hook(module, inputs, output):
+        macs = bias_adds = 0
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            macs = output.numel() * module.in_channels // module.groups * kh * kw
+            bias_adds = output.numel() if module.bias is not None else 0
+        elif isinstance(module, nn.Linear):
+            macs = output.numel() * module.in_features
+        rows.append({"layer": f"{type(module).__name__}-{len(rows) + 1}",
+                     "output_shape": list(output.shape[1:]),
+                     "params": sum(p.numel() for p in module.parameters()),
+                     "macs": macs, "bias_adds": bias_adds})
+
+    for m in model.modules():
+        if not list(m.children()):
+            hooks.append(m.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *input_size))
+    finally:
+        for h in hooks:
+            h.remove()
+    return rows
+
+
+def profile_model(model: nn.Module, input_size=(1, 28, 28)) -> dict:
+    """Size and cost of a model for one 1x28x28 input, by every count the report's figures can
+    be checked against: thop's MACs, PyTorch's FlopCounterMode, the hand count with the bias
+    additions older thop releases made (the report's convention; FLOPs = 2 x MACs there), and
+    torchsummary's "Estimated Total Size" (printed table kept in `summary_text`)."""
+    import contextlib
+    import io
+
+    from thop import profile
+    from torch.utils.flop_counter import FlopCounterMode
+    from torchsummary import summary
+    model = copy.deepcopy(model).cpu().eval()  # thop adds buffers to the modules it profiles
+    x = torch.zeros(1, *input_size)
+    layers = layer_breakdown(model, input_size)
+    thop_macs, _ = profile(copy.deepcopy(model), inputs=(x,), verbose=False)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(x)
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        summary(model, input_size, device="cpu")
+    size = next(float(line.split(":")[1]) for line in text.getvalue().splitlines()
+                if line.startswith("Estimated Total Size (MB)"))
+    macs = sum(r["macs"] + r["bias_adds"] for r in layers)
+    return {"params": sum(p.numel() for p in model.parameters()),
+            "macs": macs, "flops": 2 * macs,
+            "macs_thop": int(thop_macs), "flops_torch": int(counter.get_total_flops()),
+            "macs_no_bias": sum(r["macs"] for r in layers),
+            "model_size_mb": size, "layers": layers, "summary_text": text.getvalue()}
 
 
 # ----------------------------------------------------------------------------- training
