@@ -9,6 +9,7 @@ order, same arithmetic) are reported. An epoch is also split into data time (fet
 epoch's batches with no model) and compute (the rest). Writes OUT_DIR/benchmark.json and
 OUT_DIR/benchmark.png.
 """
+import itertools
 import statistics
 
 import common
@@ -40,7 +41,7 @@ def data_pass_seconds(data, batch_size, seed):
 
 def main(argv=None):
     parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED,
-                                normalize=NORMALIZE)
+                                normalize=NORMALIZE, quick={"epochs": 1, "rounds": 1})
     parser.add_argument("--models", nargs="+", default=MODELS, choices=list(common.MODELS))
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     args, device, data = common.prepare(parser, argv)
@@ -52,16 +53,16 @@ def main(argv=None):
         epoch_s = {name: [] for name in pipelines}
         data_s = {name: [] for name in pipelines}
         acc = {name: [] for name in pipelines}
-        for r in range(args.rounds):
+        for r, seed in itertools.product(range(args.rounds), common.seeds_of(args)):
             for name, d in pipelines.items():  # A B A B: drift in the machine hits both alike
-                model = common.make_model(common.MODELS[model_name], args.seed, device)
+                model = common.make_model(common.MODELS[model_name], seed, device)
                 res = common.train(model, d, epochs=args.epochs, batch_size=args.batch_size,
-                                   lr=args.lr, seed=args.seed, verbose=False,
+                                   lr=args.lr, seed=seed, verbose=False,
                                    label=f"{model_name}/{name}")
                 epoch_s[name] += [h["time_s"] for h in res["history"]]
                 acc[name].append(res["history"][-1]["test_acc"])
-                data_s[name].append(data_pass_seconds(d, args.batch_size, args.seed))
-                print(f"{model_name:<18} {name:<10} round {r + 1}: "
+                data_s[name].append(data_pass_seconds(d, args.batch_size, seed))
+                print(f"{model_name:<18} {name:<10} round {r + 1} seed {seed}: "
                       f"{statistics.median(epoch_s[name][-args.epochs:]):.3f} s/epoch, "
                       f"test acc {acc[name][-1]:.2f}%", flush=True)
         med = {name: statistics.median(v) for name, v in epoch_s.items()}
@@ -78,7 +79,8 @@ def main(argv=None):
         rows.append(row)
         common.write_results(args.out_dir, "benchmark", args, device, rows, complete=False)
 
-    common.print_table(rows, COLUMNS, f"Epoch time, median of {args.rounds} x {args.epochs} epochs "
+    common.print_table(rows, COLUMNS, f"Epoch time, median of {args.rounds} rounds x "
+                                      f"{len(common.seeds_of(args))} seed(s) x {args.epochs} epochs "
                                       f"per pipeline, on {common.env_info(device)['device_name']}")
     plot = plot_bars(rows, args.out_dir)
     path = common.write_results(args.out_dir, "benchmark", args, device, rows, complete=True,

@@ -37,14 +37,18 @@ class SuiteError(Exception):
 
 # ----------------------------------------------------------------------------- command line
 
-class _OneLineParser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     def error(self, message):  # argparse prints usage + message; one clear line is enough
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def make_parser(doc: str, **defaults) -> argparse.ArgumentParser:
-    """The flags every training script shares; `defaults` are the script's constants."""
-    p = _OneLineParser(description=doc.strip().splitlines()[0] if doc else None,
+QUICK = {"epochs": 2, "train_size": 2000, "test_size": 1000}  # what --quick shrinks for everyone
+
+
+def make_parser(doc: str, quick: dict | None = None, **defaults) -> argparse.ArgumentParser:
+    """The flags every training script shares; `defaults` are the script's constants, `quick`
+    what --quick sets beyond QUICK for this script (its own epoch counts, repeats)."""
+    p = OneLineParser(description=doc.strip().splitlines()[0] if doc else None,
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--epochs", type=int, default=defaults.get("epochs"))
     p.add_argument("--batch-size", type=int, default=defaults.get("batch_size"))
@@ -65,6 +69,9 @@ def make_parser(doc: str, **defaults) -> argparse.ArgumentParser:
                    help="use only the first N training images (quick runs)")
     p.add_argument("--test-size", type=int, default=None,
                    help="use only the first N test images (quick runs)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: few epochs on small subsets; its numbers are not the report's")
+    p.quick_overrides = {**QUICK, **(quick or {})}
     return p
 
 
@@ -86,7 +93,10 @@ def prepare(parser: argparse.ArgumentParser, argv=None, check=None):
     """Parse and check the flags (`check(args)` adds a script's own checks), choose the device,
     prove the output folder writable and load MNIST onto the device: everything that can fail
     fails here, before any training."""
-    args = check_args(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    if args.quick:
+        vars(args).update(parser.quick_overrides)
+    args = check_args(args)
     if check:
         check(args)
     device = pick_device(args.device)
@@ -235,6 +245,16 @@ def _mnist_raw_dir(data_dir: str) -> Path:
     return raw
 
 
+def shuffle_order(n: int, generator: torch.Generator) -> torch.Tensor:
+    """The epoch's permutation exactly as DataLoader(shuffle=True, generator=g) draws it: one draw
+    for the iterator's base seed, the permutation, then RandomSampler's second (empty-sliced)
+    permutation. Same seed, same batches in both pipelines, so their results can be compared."""
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
+    order = torch.randperm(n, generator=generator)
+    torch.randperm(n, generator=generator)
+    return order
+
+
 class MNIST:
     """Both splits loaded once as whole tensors on the training device.
 
@@ -291,7 +311,7 @@ class MNIST:
             return
         n, x, y = self.size(split), self.x[split], self.y[split]
         if shuffle:
-            order = torch.randperm(n, generator=generator).to(self.device, non_blocking=True)
+            order = shuffle_order(n, generator).to(self.device, non_blocking=True)
             for i in range(0, n, batch_size):
                 idx = order[i:i + batch_size]
                 yield x[idx], y[idx]
@@ -565,6 +585,18 @@ def time_inference(model: nn.Module, images: torch.Tensor, batch_size: int, repe
     return preds, seconds
 
 
+def train_each_seed(args, data: MNIST, cls, label: str = "", **model_kwargs) -> list[tuple]:
+    """One fresh model per seed (--seeds, else --seed), trained with the flags' hyperparameters;
+    returns [(seed, model, train() result), ...]."""
+    runs = []
+    for seed in seeds_of(args):
+        model = make_model(cls, seed, data.device, **model_kwargs)
+        res = train(model, data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                    seed=seed, label=f"{label} seed {seed}".strip() if args.seeds else label)
+        runs.append((seed, model, res))
+    return runs
+
+
 # ----------------------------------------------------------------------------- results
 
 def check_out_dir(out_dir) -> Path:
@@ -591,31 +623,31 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def training_key(args, data: MNIST, model_name: str) -> dict:
-    """What a trained checkpoint depends on; a checkpoint is reused only when this matches."""
+def training_key(args, data: MNIST, model_name: str, seed: int) -> dict:
+    """What a trained model depends on; a saved one is reused only when this matches."""
     return {"model": model_name, "epochs": args.epochs, "batch_size": args.batch_size,
-            "lr": args.lr, "seed": args.seed, "normalize": data.normalize,
+            "lr": args.lr, "seed": seed, "normalize": data.normalize,
             "data_dir": str(data.root.resolve()), "train_size": data.size("train")}
 
 
-def save_checkpoint(path: Path, model: nn.Module, key: dict, **meta) -> None:
+def save_checkpoint(path: Path, entries: list[dict]) -> None:
+    """Several trained models in one file, each {"key": training_key(...), "state_dict", ...}."""
     import io
     buf = io.BytesIO()
-    torch.save({"key": key, "state_dict": model.state_dict(), **meta}, buf)
+    torch.save({"entries": entries}, buf)
     write_atomic(path, buf.getvalue())
 
 
 def load_checkpoint(path: Path, key: dict):
-    """The checkpoint's dict when `path` holds one trained with `key`, else None (with a reason)."""
+    """(entry, reason): the saved model trained with exactly `key`, or None and why not."""
     if not path.is_file():
-        return None, "no checkpoint"
+        return None, "no saved model"
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        entries = torch.load(path, map_location="cpu", weights_only=True)["entries"]
     except Exception as e:
         return None, f"unreadable checkpoint ({type(e).__name__})"
-    if ckpt.get("key") != key:
-        return None, "checkpoint was trained with other settings"
-    return ckpt, "checkpoint matches"
+    entry = next((e for e in entries if e.get("key") == key), None)
+    return entry, "saved model matches" if entry else "saved model was trained with other settings"
 
 
 def env_info(device: torch.device) -> dict:

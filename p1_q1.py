@@ -1,6 +1,6 @@
 """Problem 1, Question 1: logistic regression on MNIST with model, images and labels on the device.
 
-Prints the per-epoch training and test figures; writes OUT_DIR/p1_q1.json.
+Prints the per-epoch training and test figures (mean ± std over --seeds); writes OUT_DIR/p1_q1.json.
 """
 import common
 
@@ -17,12 +17,12 @@ def main(argv=None):
                                 normalize=NORMALIZE)
     args, device, data = common.prepare(parser, argv)
     print(f"LogisticRegression on {device}, {data.size('train')} training images")
-    model = common.make_model(common.LogisticRegression, args.seed, device)
-    result = common.train(model, data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                          seed=args.seed)
-    common.print_table(result["history"], common.EPOCH_COLUMNS, "Per-epoch figures")
-    path = common.write_results(args.out_dir, "p1_q1", args, device, result["history"],
-                                history=result["history"], train_time_s=result["train_time_s"])
+    runs = common.train_each_seed(args, data, common.LogisticRegression)
+    seeds = [seed for seed, _, _ in runs]
+    table = common.mean_rows([res["history"] for _, _, res in runs], seeds)
+    common.print_table(table, common.EPOCH_COLUMNS, f"Per-epoch figures, seeds {seeds}")
+    path = common.write_results(args.out_dir, "p1_q1", args, device, table,
+                                histories={str(seed): res["history"] for seed, _, res in runs})
     print(f"wrote {path}")
 
 

@@ -1,6 +1,7 @@
 """Problem 1, Question 2: loss and accuracy curves of logistic regression (training green, test blue).
 
-Writes OUT_DIR/p1_q2_loss.png, OUT_DIR/p1_q2_accuracy.png and OUT_DIR/p1_q2_plots.json.
+Writes OUT_DIR/p1_q2_loss.png, OUT_DIR/p1_q2_accuracy.png (the mean curve over --seeds) and
+OUT_DIR/p1_q2_plots.json.
 """
 import common
 
@@ -15,13 +16,15 @@ def main(argv=None):
     parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED,
                                 normalize=NORMALIZE)
     args, device, data = common.prepare(parser, argv)
-    model = common.make_model(common.LogisticRegression, args.seed, device)
-    result = common.train(model, data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                          seed=args.seed)
-    common.print_table(result["history"], common.EPOCH_COLUMNS, "Per-epoch figures")
-    plots = common.plot_history(result["history"], args.out_dir, "p1_q2", "Logistic regression")
-    path = common.write_results(args.out_dir, "p1_q2_plots", args, device, result["history"],
-                                history=result["history"], plots=[p.name for p in plots])
+    runs = common.train_each_seed(args, data, common.LogisticRegression)
+    seeds = [seed for seed, _, _ in runs]
+    table = common.mean_rows([res["history"] for _, _, res in runs], seeds)
+    common.print_table(table, common.EPOCH_COLUMNS, f"Per-epoch figures, seeds {seeds}")
+    title = "Logistic regression" + (f", mean of seeds {seeds}" if len(seeds) > 1 else "")
+    plots = common.plot_history(table, args.out_dir, "p1_q2", title)
+    path = common.write_results(args.out_dir, "p1_q2_plots", args, device, table,
+                                histories={str(seed): res["history"] for seed, _, res in runs},
+                                plots=[p.name for p in plots])
     print("wrote", path, *plots)
 
 

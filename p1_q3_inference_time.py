@@ -28,34 +28,36 @@ def main(argv=None):
     parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED,
                                 normalize=NORMALIZE)
     args, device, data = common.prepare(parser, argv)
-    model = common.make_model(common.LogisticRegression, args.seed, device)
-    key = common.training_key(args, data, "LogisticRegression")
-    ckpt, why = common.load_checkpoint(Path(args.out_dir) / "p1_q3_training_time.pt", key)
-    if ckpt:
-        print(f"using the model p1_q3_training_time.py saved ({why})")
-        model.load_state_dict(ckpt["state_dict"])
-        train_acc, history = ckpt.get("train_acc"), None
-    else:
-        print(f"training a model first ({why})")
-        result = common.train(model, data, epochs=args.epochs, batch_size=args.batch_size,
-                              lr=args.lr, seed=args.seed)
-        history = result["history"]
-        train_acc = history[-1]["train_acc"]
-
     images, labels = data.x["test"], data.y["test"]
-    preds, (latency_s,) = common.time_inference(model, images, batch_size=1)
-    test_acc = 100.0 * (preds == labels).sum().item() / len(labels)
-    _, passes = common.time_inference(model, images, THROUGHPUT_BATCH, repeats=THROUGHPUT_REPEATS)
-    spread = common.median_spread(passes)
-    n = len(images)
-    row = {"train_acc": train_acc, "test_acc": test_acc, "images": n,
-           "inference_time_s": latency_s, "per_image_ms": 1000.0 * latency_s / n,
-           "throughput_batch_size": THROUGHPUT_BATCH,
-           "throughput_images_per_s": n / spread["median"]}
-    common.print_table([row], COLUMNS, f"Inference on {device}, {n} test images, batch size 1")
-    path = common.write_results(args.out_dir, "p1_q3_inference_time", args, device, [row],
-                                history=history, from_checkpoint=bool(ckpt),
-                                throughput_pass_s=spread)
+    n, saved = len(images), Path(args.out_dir) / "p1_q3_training_time.pt"
+    rows, histories, spreads = [], {}, {}
+    for seed in common.seeds_of(args):
+        model = common.make_model(common.LogisticRegression, seed, device)
+        entry, why = common.load_checkpoint(saved, common.training_key(args, data, "LogisticRegression", seed))
+        if entry:
+            print(f"seed {seed}: using the model p1_q3_training_time.py saved ({why})")
+            model.load_state_dict(entry["state_dict"])
+            train_acc = entry["train_acc"]
+        else:
+            print(f"seed {seed}: training a model first ({why})")
+            res = common.train(model, data, epochs=args.epochs, batch_size=args.batch_size,
+                               lr=args.lr, seed=seed)
+            histories[str(seed)] = res["history"]
+            train_acc = res["history"][-1]["train_acc"]
+        preds, (latency_s,) = common.time_inference(model, images, batch_size=1)
+        _, passes = common.time_inference(model, images, THROUGHPUT_BATCH, repeats=THROUGHPUT_REPEATS)
+        spreads[str(seed)] = common.median_spread(passes)
+        rows.append({"train_acc": train_acc, "test_acc": 100.0 * (preds == labels).sum().item() / n,
+                     "images": n, "inference_time_s": latency_s, "per_image_ms": 1000.0 * latency_s / n,
+                     "throughput_batch_size": THROUGHPUT_BATCH,
+                     "throughput_images_per_s": n / spreads[str(seed)]["median"]})
+    seeds = common.seeds_of(args)
+    table = common.mean_rows([[r] for r in rows], seeds)
+    common.print_table(table, COLUMNS, f"Inference on {device}, {n} test images, batch size 1, seeds {seeds}")
+    path = common.write_results(args.out_dir, "p1_q3_inference_time", args, device, table,
+                                per_seed_rows=rows if len(seeds) > 1 else None,
+                                histories=histories or None, from_checkpoint=not histories,
+                                throughput_pass_s=spreads)
     print("wrote", path)
 
 

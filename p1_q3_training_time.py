@@ -25,20 +25,24 @@ def main(argv=None):
     parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED,
                                 normalize=NORMALIZE)
     args, device, data = common.prepare(parser, argv)
-    model = common.make_model(common.LogisticRegression, args.seed, device)
-    result = common.train(model, data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                          seed=args.seed)
-    last = result["history"][-1]
-    row = {"train_acc": last["train_acc"], "test_acc": last["test_acc"],
-           "train_time_s": result["train_time_s"], **result["memory"]}
-    common.print_table([row], COLUMNS, f"Training on {device} ({args.epochs} epochs)")
+    rows, entries = [], []
+    for seed, model, res in common.train_each_seed(args, data, common.LogisticRegression):
+        last = res["history"][-1]
+        rows.append({"train_acc": last["train_acc"], "test_acc": last["test_acc"],
+                     "train_time_s": res["train_time_s"], **res["memory"]})
+        entries.append({"key": common.training_key(args, data, "LogisticRegression", seed),
+                        "state_dict": model.state_dict(), "train_acc": last["train_acc"],
+                        "history": res["history"]})
+    seeds = common.seeds_of(args)
+    table = common.mean_rows([[r] for r in rows], seeds)
+    common.print_table(table, COLUMNS, f"Training on {device} ({args.epochs} epochs), seeds {seeds}")
     print("GPU memory = device memory in use as nvidia-smi shows it; peak allocated/reserved = "
           "PyTorch's tensors / caching allocator; peak RSS = this process's host memory.")
     ckpt = Path(args.out_dir) / "p1_q3_training_time.pt"
-    common.save_checkpoint(ckpt, model, common.training_key(args, data, "LogisticRegression"),
-                           train_acc=last["train_acc"])
-    path = common.write_results(args.out_dir, "p1_q3_training_time", args, device, [row],
-                                history=result["history"])
+    common.save_checkpoint(ckpt, entries)
+    path = common.write_results(args.out_dir, "p1_q3_training_time", args, device, table,
+                                per_seed_rows=rows if len(seeds) > 1 else None,
+                                histories={str(e["key"]["seed"]): e["history"] for e in entries})
     print("wrote", path, ckpt)
 
 

@@ -39,7 +39,8 @@ def check(args):
 
 
 def main(argv=None):
-    parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED)
+    parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED,
+                                quick={"timing_repeats": 1})
     parser.add_argument("--dropout", type=float, default=DROPOUT)
     parser.add_argument("--mean", type=float, default=NORM_MEAN, help="Normalize() mean")
     parser.add_argument("--std", type=float, default=NORM_STD, help="Normalize() std")

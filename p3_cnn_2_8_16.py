@@ -67,9 +67,10 @@ def final(h, epochs):
 
 def main(argv=None):
     parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED,
-                                normalize=NORMALIZE)
+                                normalize=NORMALIZE, quick={"sweep_epochs": 1, "small_lr_epochs": [1, 2]})
     parser.add_argument("--only", choices=["sweep", "regularize"], help="run one part only")
-    parser.add_argument("--sweep-channels", type=channels, nargs="+", default=SWEEP_CHANNELS, metavar="C1/C2")
+    parser.add_argument("--sweep-channels", type=channels, nargs="+", metavar="C1/C2",
+                        default=[channels(c) for c in SWEEP_CHANNELS])
     parser.add_argument("--sweep-epochs", type=int, default=SWEEP_EPOCHS)
     parser.add_argument("--channels", type=channels, default=CHANNELS, metavar="C1/C2",
                         help="the small CNN of the regularization part")

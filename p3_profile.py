@@ -9,8 +9,6 @@ so the report's figure can be reconciled with today's tools:
 Saved sizes are the files torch.save() writes: the whole model (as the report did) and the
 state_dict. Writes OUT_DIR/p3_profile.json and the two saved files per model.
 """
-import argparse
-
 import common
 
 MODELS = {"SimpleCNN": (32, 64), "CNN_2_8_16": (8, 16)}  # name -> (conv1, conv2 channels)
@@ -30,10 +28,10 @@ def file_kb(path) -> float:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.error = lambda msg: parser.exit(2, f"{parser.prog}: error: {msg} (see --help)\n")
+    parser = common.OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", default="results")
     parser.add_argument("--data-dir", default="data", help="unused: the profile needs no data")
+    parser.add_argument("--quick", action="store_true", help="no effect: the profile is always exact")
     args = parser.parse_args(argv)
     out = common.check_out_dir(args.out_dir)
     rows = []
