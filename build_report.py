@@ -8,9 +8,22 @@ import datetime
 import json
 from pathlib import Path
 
+import benchmark
 import common
+import p1_q3_inference_time
+import p1_q3_training_time
+import p2_dropout
+import p2_normalization
+import p3_cnn_2_8_16
+import p3_profile
 
 PUBLISHED = Path(__file__).with_name("published.json")
+
+
+def pick(columns, *keys):
+    """The scripts' own column specs, so a header or format is defined in one place."""
+    by_key = {c[0]: c for c in columns}
+    return [by_key[k] for k in keys]
 
 
 def load_docs(out_dir: Path) -> dict:
@@ -103,16 +116,13 @@ def p1(docs, pub, out):
         else:
             md += missing(name)
     if row:
-        cols = [("train_acc", "Training accuracy [%]", ".2f"), ("test_acc", "Testing accuracy [%]", ".2f"),
-                ("train_time_s", "Total time for training [s]", ".2f"),
-                ("inference_time_s", "Total time for inference [s]", ".6f"),
-                ("per_image_ms", "Average time for inference per image [ms]", ".6f"),
-                ("gpu_memory_mb", "GPU memory during training [MB]", ".0f")]
+        train_cols, infer_cols = p1_q3_training_time.COLUMNS, p1_q3_inference_time.COLUMNS
+        cols = (pick(train_cols, "train_acc", "test_acc", "train_time_s")
+                + pick(infer_cols, "inference_time_s", "per_image_ms") + pick(train_cols, "gpu_memory_mb"))
         device = (docs.get("p1_q3_training_time") or docs["p1_q3_inference_time"])["env"]["device"]
         md += table_md([{"run": device, **row}], [("run", "Device", "")] + cols, pub["p1_q3"], lambda r: "")
-        extra = [("peak_allocated_mb", "Peak allocated [MB]", ".1f"), ("peak_reserved_mb", "Peak reserved [MB]", ".1f"),
-                 ("cpu_peak_rss_mb", "Process peak RSS [MB]", ".0f"),
-                 ("throughput_images_per_s", "Batched throughput [images/s]", ",.0f")]
+        extra = (pick(train_cols, "peak_allocated_mb", "peak_reserved_mb", "cpu_peak_rss_mb")
+                 + pick(infer_cols, "throughput_images_per_s"))
         md += ["Not in the report: memory by kind and batched throughput (GPU memory is the device "
                "memory in use as nvidia-smi shows it; n/a on a CPU run).", ""]
         md += table_md([row], extra)
@@ -129,8 +139,7 @@ def p2(docs, pub, out):
         md += missing("p2_dropout")
     md += ["## Problem 2, Question 2: dropout sweep", ""]
     if d:
-        cols = [("dropout", "Dropout", ".1f"), ("test_loss", "Test Loss", ".4f"), ("test_acc", "Test Accuracy [%]", ".2f"),
-                ("analysis", "Analysis", "")]
+        cols = pick(p2_dropout.COLUMNS, "dropout", "test_loss", "test_acc", "analysis")
         md += table_md(d["table"], cols, pub["p2_dropout"], lambda r: str(r["dropout"]))
         md += ["The analysis is computed by the rule in `p2_dropout.analyse()` (see README).", ""]
         md += images_md([n for n in d.get("plots", []) if n == "p2_dropout_test_loss.png"], out)
@@ -138,13 +147,13 @@ def p2(docs, pub, out):
     md += ["## Problem 2, Question 3: input normalization", ""]
     d = docs.get("p2_normalization")
     if d:
-        cols = [("dropout", "dropout", ""), ("train_acc", "training acc [%]", ".2f"), ("test_acc", "test acc [%]", ".2f"),
-                ("total_time_s", "total time [s]", ".2f"), ("first_epoch_96", "first epoch 96%", "d")]
+        cols = p2_normalization.COLUMNS
         md += table_md(d["table"], cols, pub["p2_normalization"], lambda r: r["dropout"])
         t = d["epoch_time_s"]
         md += ["Time per epoch, both variants alternating in one process: " + "; ".join(
             f"{k}: median {v['median']:.4f} s (min {v['min']:.4f}, max {v['max']:.4f}, {v['n']} epochs)"
-            for k, v in t.items()) + f". Ratio normalized / plain = {d['epoch_time_ratio']:.3f}: "
+            for k, v in t.items()) + f". Ratio normalized / plain = {d['epoch_time_ratio']:.3f}; "
+            f"per alternating pair of runs: {', '.join(f'{r:.3f}' for r in d['pair_time_ratios'])}: "
             f"{d['timing_verdict']}.", ""]
         md += images_md(d.get("plots", []), out) + [ran_md(d), ""]
     else:
@@ -156,14 +165,11 @@ def p3(docs, pub, out):
     md = ["## Problem 3, Question 1: model profile", ""]
     d = docs.get("p3_profile")
     if d:
-        cols = [("model", "Model name", ""), ("macs", "MACs", "d"), ("flops", "FLOPs", "d"), ("params", "# parameters", "d"),
-                ("model_size_mb", "Model size [MB]", ".2f"), ("saved_size_kb", "Saved model size [KB]", ".1f")]
+        cols = p3_profile.COLUMNS
         md += table_md(d["table"], cols, pub["p3_profile"], lambda r: r["model"])
         md += ["MACs and FLOPs in the report's convention (bias additions of the convolutions counted, "
                "FLOPs = 2 x MACs). Today's thop and PyTorch's FlopCounterMode leave the bias out:", ""]
-        md += table_md(d["table"], [("model", "Model name", ""), ("macs_thop", "thop MACs", "d"),
-                                    ("flops_torch", "FlopCounterMode FLOPs", "d"), ("bias_adds", "bias additions", "d"),
-                                    ("state_dict_kb", "state_dict file [KB]", ".1f")])
+        md += table_md(d["table"], p3_profile.RECONCILE)
     else:
         md += missing("p3_profile")
     md += ["## Problem 3, Questions 2 and 3: a smaller CNN, and its overfitting", ""]
@@ -171,15 +177,11 @@ def p3(docs, pub, out):
     if not d:
         return md + missing("p3_cnn_2_8_16")
     if "sweep_table" in d:
-        cols = [("channels", "Channels", ""), ("params", "# parameters", "d"), ("macs", "MACs", "d"),
-                ("model_size_mb", "Model size [MB]", ".2f"), ("train_acc", "Train acc [%]", ".2f"),
-                ("test_acc", "Test acc [%]", ".2f")]
+        cols = [c for c in p3_cnn_2_8_16.SWEEP_COLUMNS if c[0] != "epoch_time_s"]
         md += table_md(d["sweep_table"], cols, pub["p3_sweep"], lambda r: r["channels"])
         md += images_md(["p3_cnn_sweep.png"], out)
     if "regularize_table" in d:
-        cols = [("experiment", "Experiment", ""), ("epochs", "Epochs", "d"), ("train_acc", "Train acc [%]", ".2f"),
-                ("test_acc", "Test acc [%]", ".2f"), ("final_train_loss", "Final train loss", ".4f"),
-                ("final_test_loss", "Final test loss", ".4f")]
+        cols = [c for c in p3_cnn_2_8_16.REG_COLUMNS if c[0] != "epoch_time_s"]
         md += table_md(d["regularize_table"], cols, pub["p3_regularize"], lambda r: r["experiment"])
         md += images_md([n for n in d.get("plots", []) if n != "p3_cnn_sweep.png"], out)
     return md + [ran_md(d), ""]
@@ -190,7 +192,6 @@ def bench(docs, pub, out):
     d = docs.get("benchmark")
     if not d:
         return md + missing("benchmark")
-    import benchmark
     md += table_md(d["table"], benchmark.COLUMNS)
     md += images_md(d.get("plots", []), out) + [ran_md(d), ""]
     return md

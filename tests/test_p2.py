@@ -3,6 +3,7 @@ import pytest
 
 from conftest import assert_one_line_error, assert_png, load, run
 import p2_dropout
+import p2_normalization
 
 
 def flags(mnist_dir, out_dir, epochs=2):
@@ -69,9 +70,18 @@ def test_normalization_end_to_end(mnist_dir, tmp_path):
     assert t["0.5"]["n"] == t["0.5+norm"]["n"] == 2 + 1 * 2  # main run + one 2-epoch repeat
     assert t["0.5"]["min"] <= t["0.5"]["median"] <= t["0.5"]["max"]
     assert doc["epoch_time_ratio"] == pytest.approx(t["0.5+norm"]["median"] / t["0.5"]["median"])
+    assert len(doc["pair_time_ratios"]) == 2 and doc["timing_verdict"] == p2_normalization.timing_verdict(
+        doc["pair_time_ratios"])
     for name in ("plain_loss", "plain_accuracy", "norm_loss", "norm_accuracy", "test_accuracy"):
         assert_png(tmp_path / f"p2_normalization_{name}.png")
     assert "first epoch 96%" in proc.stdout and "median" in proc.stdout
+
+
+def test_timing_verdict_needs_every_pair_to_agree():
+    assert p2_normalization.timing_verdict([1.2, 1.1, 1.3]) == "normalized slower in all 3 alternating pairs"
+    assert p2_normalization.timing_verdict([0.9, 0.8]) == "normalized faster in all 2 alternating pairs"
+    assert "noise" in p2_normalization.timing_verdict([1.2, 0.9, 1.1])
+    assert "too few" in p2_normalization.timing_verdict([1.5])
 
 
 @pytest.mark.parametrize("script, args, phrase", [
