@@ -108,7 +108,11 @@ def test_several_seeds_give_mean_and_std(mnist_dir, tmp_path):
     (row,) = d["table"]
     accs = [d["histories"][s][0]["test_acc"] for s in ("1", "2")]
     assert row["seeds"] == [1, 2] and row["test_acc"] == pytest.approx(sum(accs) / 2)
-    assert row["test_acc_std"] == pytest.approx(abs(accs[0] - accs[1]) / 2 ** 0.5)
+    if accs[0] != accs[1]:
+        assert row["test_acc_std"] == pytest.approx(abs(accs[0] - accs[1]) / 2 ** 0.5)
+    else:  # easy synthetic digits: both seeds may score the same; only varying numbers get a std
+        assert "test_acc_std" not in row
+    assert row["time_s_std"] >= 0
     assert " ± " in proc.stdout
 
 
