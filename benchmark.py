@@ -93,7 +93,7 @@ def main(argv=None):
 
 
 def plot_bars(rows, out_dir):
-    plt = common._pyplot()
+    plt = common.pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     xs = range(len(rows))
     ax.bar([x - 0.2 for x in xs], [r["tensor_epoch_s"] for r in rows], 0.4, label="tensor (device-resident)")

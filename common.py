@@ -340,6 +340,13 @@ class MNIST:
 
 # ----------------------------------------------------------------------------- models
 
+def check_dropout(p: float, name: str = "dropout") -> float:
+    """A dropout probability must be in [0, 1): at 1 every unit would be dropped."""
+    if not 0.0 <= p < 1.0:
+        raise SuiteError(f"{name} must be in [0, 1), got {p}")
+    return p
+
+
 class LogisticRegression(nn.Module):
     """One Linear layer 784 -> 10; softmax lives in the cross-entropy loss."""
 
@@ -356,8 +363,7 @@ class SimpleFC(nn.Module):
 
     def __init__(self, dropout: float = 0.0):
         super().__init__()
-        if not 0.0 <= dropout < 1.0:
-            raise SuiteError(f"dropout must be in [0, 1), got {dropout}")
+        check_dropout(dropout)
         self.fc1, self.fc2 = nn.Linear(784, 512), nn.Linear(512, 256)
         self.fc3, self.fc4 = nn.Linear(256, 128), nn.Linear(128, 10)
         self.dropout = nn.Dropout(dropout)
@@ -381,8 +387,7 @@ class SimpleCNN(nn.Module):
         for name, c in (("c1", c1), ("c2", c2)):
             if isinstance(c, bool) or not isinstance(c, int) or c < 1:
                 raise SuiteError(f"channel count {name} must be a positive integer, got {c!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise SuiteError(f"dropout must be in [0, 1), got {dropout}")
+        check_dropout(dropout)
         self.conv1 = nn.Conv2d(1, c1, kernel_size=3, padding=1)
         self.pool1 = nn.MaxPool2d(2)
         self.conv2 = nn.Conv2d(c1, c2, kernel_size=3, padding=1)
@@ -459,15 +464,15 @@ def profile_model(model: nn.Module, input_size=(1, 28, 28)) -> dict:
     from thop import profile
     from torch.utils.flop_counter import FlopCounterMode
     from torchsummary import summary
-    model = copy.deepcopy(model).cpu().eval()  # thop adds buffers to the modules it profiles
+    model = copy.deepcopy(model).cpu().eval()  # the caller's model is left as it was
     x = torch.zeros(1, *input_size)
     layers = layer_breakdown(model, input_size)
-    thop_macs, _ = profile(copy.deepcopy(model), inputs=(x,), verbose=False)
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(x)
     text = io.StringIO()
     with contextlib.redirect_stdout(text):
         summary(model, input_size, device="cpu")
+    thop_macs, _ = profile(model, inputs=(x,), verbose=False)  # last: it adds buffers to the model
     size = next(float(line.split(":")[1]) for line in text.getvalue().splitlines()
                 if line.startswith("Estimated Total Size (MB)"))
     macs = sum(r["macs"] + r["bias_adds"] for r in layers)
@@ -734,7 +739,7 @@ def print_table(rows: list[dict], columns: list[tuple[str, str, str]], title: st
     print(flush=True)
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
@@ -742,7 +747,7 @@ def _pyplot():
 
 
 def save_figure(fig, path: Path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     fig.savefig(tmp, dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -752,7 +757,7 @@ def save_figure(fig, path: Path) -> Path:
 
 def plot_history(history: list[dict], out_dir, stem: str, title: str = "") -> list[Path]:
     """<stem>_loss.png and <stem>_accuracy.png: training in green, test in blue."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [h["epoch"] for h in history]
     paths = []
     for key, name, ylabel in (("loss", "loss", "cross-entropy loss"), ("acc", "accuracy", "accuracy [%]")):
@@ -760,10 +765,28 @@ def plot_history(history: list[dict], out_dir, stem: str, title: str = "") -> li
         ax.plot(epochs, [h[f"train_{key}"] for h in history], "g-o", ms=3, label="training")
         ax.plot(epochs, [h[f"test_{key}"] for h in history], "b-o", ms=3, label="test")
         ax.set(xlabel="epoch", ylabel=ylabel, title=f"{title}: {name}" if title else name)
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend()
         paths.append(save_figure(fig, Path(out_dir) / f"{stem}_{name}.png"))
     return paths
+
+
+def plot_curves(histories: dict, key: str, path: Path, ylabel: str, title: str,
+                hline: float | None = None) -> Path:
+    """One metric (`key`, e.g. "test_loss") of several runs on one axis, one line per run
+    (`histories` maps a legend label to a history); `hline` draws a target level."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, h in histories.items():
+        ax.plot([e["epoch"] for e in h], [e[key] for e in h], "-o", ms=3, label=label)
+    if hline is not None:
+        ax.axhline(hline, color="grey", ls="--", label=f"{hline:g}")
+    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(fig, path)
 
 
 def median_spread(values: list[float]) -> dict:

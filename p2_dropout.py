@@ -69,21 +69,9 @@ def table_rows(histories: dict) -> list[dict]:
     return rows
 
 
-def plot_test_losses(histories: dict, out_dir, seed):
-    plt = common._pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for rate, h in histories.items():
-        ax.plot([e["epoch"] for e in h], [e["test_loss"] for e in h], "-o", ms=3, label=f"dropout {rate}")
-    ax.set(xlabel="epoch", ylabel="test loss", title=f"SimpleFC test loss by dropout rate (seed {seed})")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return common.save_figure(fig, common.Path(out_dir) / "p2_dropout_test_loss.png")
-
-
 def check_rates(args):
-    bad = [p for p in args.dropout if not 0.0 <= p < 1.0]
-    if bad:
-        raise common.SuiteError(f"dropout rates must be in [0, 1), got {bad[0]}")
+    for p in args.dropout:
+        common.check_dropout(p, "dropout rates")
 
 
 def main(argv=None):
@@ -111,7 +99,10 @@ def main(argv=None):
                                  histories=histories_by_seed, complete=False)
         tables.append(table_rows(histories))
         if seed == seeds[0] and not args.no_plots:
-            plots.append(plot_test_losses(histories, args.out_dir, seed))
+            plots.append(common.plot_curves(
+                {f"dropout {rate}": h for rate, h in histories.items()}, "test_loss",
+                common.Path(args.out_dir) / "p2_dropout_test_loss.png", "test loss",
+                f"SimpleFC test loss by dropout rate (seed {seed})"))
     table = common.mean_rows(tables, seeds)
     common.print_table(table, COLUMNS, f"SimpleFC dropout sweep, {args.epochs} epochs, seeds {seeds}")
     path = common.write_results(args.out_dir, "p2_dropout", args, device, table,

@@ -46,8 +46,7 @@ def timing_verdict(pair_ratios: list[float]) -> str:
 def check(args):
     if args.timing_repeats < 0:
         raise common.SuiteError(f"--timing-repeats must be 0 or more, got {args.timing_repeats}")
-    if not 0.0 <= args.dropout < 1.0:
-        raise common.SuiteError(f"--dropout must be in [0, 1), got {args.dropout}")
+    common.check_dropout(args.dropout, "--dropout")
 
 
 def main(argv=None):
@@ -106,26 +105,16 @@ def main(argv=None):
     for name, h in histories[str(seeds[0])].items():
         stem = "p2_normalization_" + ("norm" if name.endswith("norm") else "plain")
         plots += common.plot_history(h, args.out_dir, stem, f"SimpleFC dropout {name}")
-    plots.append(plot_accuracy(histories[str(seeds[0])], args.out_dir))
+    plots.append(common.plot_curves(
+        {f"test, dropout {name}": h for name, h in histories[str(seeds[0])].items()}, "test_acc",
+        common.Path(args.out_dir) / "p2_normalization_test_accuracy.png", "test accuracy [%]",
+        "Input normalization", hline=TARGET_ACC))
     path = common.write_results(args.out_dir, "p2_normalization", args, device, table,
                                 per_seed_tables=tables if len(seeds) > 1 else None,
                                 histories=histories, plots=[p.name for p in plots],
                                 epoch_time_s=timing, epoch_time_ratio=ratio,
                                 pair_time_ratios=pair_ratios, timing_verdict=verdict)
     print("wrote", path)
-
-
-def plot_accuracy(histories, out_dir):
-    plt = common._pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for (name, h), colour in zip(histories.items(), ("tab:blue", "tab:orange")):
-        ax.plot([e["epoch"] for e in h], [e["test_acc"] for e in h], "-o", ms=3, color=colour,
-                label=f"test, dropout {name}")
-    ax.axhline(TARGET_ACC, color="grey", ls="--", label=f"{TARGET_ACC:g}%")
-    ax.set(xlabel="epoch", ylabel="test accuracy [%]", title="Input normalization")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return common.save_figure(fig, common.Path(out_dir) / "p2_normalization_test_accuracy.png")
 
 
 if __name__ == "__main__":

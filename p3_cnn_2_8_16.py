@@ -50,8 +50,7 @@ def channels(text: str) -> tuple[int, int]:
 def check(args):
     if args.l2 < 0:
         raise common.SuiteError(f"--l2 must be 0 or more, got {args.l2}")
-    if not 0.0 <= args.dropout < 1.0:
-        raise common.SuiteError(f"--dropout must be in [0, 1), got {args.dropout}")
+    common.check_dropout(args.dropout, "--dropout")
     if args.sweep_epochs < 1 or not args.small_lr_epochs or min(args.small_lr_epochs) < 1:
         raise common.SuiteError("--sweep-epochs and --small-lr-epochs must be at least 1")
     if not (args.small_lr > 0):
@@ -147,7 +146,7 @@ def main(argv=None):
 
 
 def plot_sweep(rows, out_dir):
-    plt = common._pyplot()
+    plt = common.pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.errorbar([r["params"] for r in rows], [r["test_acc"] for r in rows],
                 yerr=[r.get("test_acc_std") or 0 for r in rows], fmt="o", color="tab:blue", capsize=3)
