@@ -602,6 +602,14 @@ def train_each_seed(args, data: MNIST, cls, label: str = "", **model_kwargs) -> 
     return runs
 
 
+def history_table(runs: list[tuple]) -> tuple[list[dict], dict]:
+    """From train_each_seed()'s runs: the per-epoch table (mean ± std over seeds) and the
+    histories by seed, as the P1 scripts print and save them."""
+    seeds = [seed for seed, _, _ in runs]
+    table = mean_rows([res["history"] for _, _, res in runs], seeds)
+    return table, {str(seed): res["history"] for seed, _, res in runs}
+
+
 # ----------------------------------------------------------------------------- results
 
 def check_out_dir(out_dir) -> Path:

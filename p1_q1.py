@@ -17,12 +17,9 @@ def main(argv=None):
                                 normalize=NORMALIZE)
     args, device, data = common.prepare(parser, argv)
     print(f"LogisticRegression on {device}, {data.size('train')} training images")
-    runs = common.train_each_seed(args, data, common.LogisticRegression)
-    seeds = [seed for seed, _, _ in runs]
-    table = common.mean_rows([res["history"] for _, _, res in runs], seeds)
-    common.print_table(table, common.EPOCH_COLUMNS, f"Per-epoch figures, seeds {seeds}")
-    path = common.write_results(args.out_dir, "p1_q1", args, device, table,
-                                histories={str(seed): res["history"] for seed, _, res in runs})
+    table, histories = common.history_table(common.train_each_seed(args, data, common.LogisticRegression))
+    common.print_table(table, common.EPOCH_COLUMNS, f"Per-epoch figures, seeds {common.seeds_of(args)}")
+    path = common.write_results(args.out_dir, "p1_q1", args, device, table, histories=histories)
     print(f"wrote {path}")
 
 

@@ -16,14 +16,13 @@ def main(argv=None):
     parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED,
                                 normalize=NORMALIZE)
     args, device, data = common.prepare(parser, argv)
-    runs = common.train_each_seed(args, data, common.LogisticRegression)
-    seeds = [seed for seed, _, _ in runs]
-    table = common.mean_rows([res["history"] for _, _, res in runs], seeds)
+    table, histories = common.history_table(common.train_each_seed(args, data, common.LogisticRegression))
+    seeds = common.seeds_of(args)
     common.print_table(table, common.EPOCH_COLUMNS, f"Per-epoch figures, seeds {seeds}")
     title = "Logistic regression" + (f", mean of seeds {seeds}" if len(seeds) > 1 else "")
     plots = common.plot_history(table, args.out_dir, "p1_q2", title)
     path = common.write_results(args.out_dir, "p1_q2_plots", args, device, table,
-                                histories={str(seed): res["history"] for seed, _, res in runs},
+                                histories=histories,
                                 plots=[p.name for p in plots])
     print("wrote", path, *plots)
 

@@ -25,14 +25,14 @@ def main(argv=None):
     parser = common.make_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=SEED,
                                 normalize=NORMALIZE)
     args, device, data = common.prepare(parser, argv)
-    rows, entries = [], []
+    rows, entries, histories = [], [], {}
     for seed, model, res in common.train_each_seed(args, data, common.LogisticRegression):
         last = res["history"][-1]
         rows.append({"train_acc": last["train_acc"], "test_acc": last["test_acc"],
                      "train_time_s": res["train_time_s"], **res["memory"]})
         entries.append({"key": common.training_key(args, data, "LogisticRegression", seed),
-                        "state_dict": model.state_dict(), "train_acc": last["train_acc"],
-                        "history": res["history"]})
+                        "state_dict": model.state_dict(), "train_acc": last["train_acc"]})
+        histories[str(seed)] = res["history"]
     seeds = common.seeds_of(args)
     table = common.mean_rows([[r] for r in rows], seeds)
     common.print_table(table, COLUMNS, f"Training on {device} ({args.epochs} epochs), seeds {seeds}")
@@ -42,7 +42,7 @@ def main(argv=None):
     common.save_checkpoint(ckpt, entries)
     path = common.write_results(args.out_dir, "p1_q3_training_time", args, device, table,
                                 per_seed_rows=rows if len(seeds) > 1 else None,
-                                histories={str(e["key"]["seed"]): e["history"] for e in entries})
+                                histories=histories)
     print("wrote", path, ckpt)
 
 

@@ -84,13 +84,12 @@ def main(argv=None):
     seeds = common.seeds_of(args)
     tables, histories_by_seed, plots = [], {}, []
     for seed in seeds:
-        histories = {}
+        histories = histories_by_seed.setdefault(seed, {})  # JSON turns the keys into strings
         for rate in dict.fromkeys(args.dropout):
             model = common.make_model(common.SimpleFC, seed, device, dropout=rate)
             res = common.train(model, data, epochs=args.epochs, batch_size=args.batch_size,
                                lr=args.lr, seed=seed, label=f"dropout {rate} seed {seed}")
             histories[rate] = res["history"]
-            histories_by_seed[str(seed)] = {str(r): h for r, h in histories.items()}
             if seed == seeds[0] and not args.no_plots:
                 plots += common.plot_history(res["history"], args.out_dir, f"p2_dropout_{rate}",
                                              f"SimpleFC, dropout {rate}")
